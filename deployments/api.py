@@ -1,0 +1,89 @@
+"""The FastAPI application: routers, request ids, and the single error mapping."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from deployments.errors import ApiError, BadRequest, error_response
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class _HttpError(ApiError):
+    def __init__(self, message: str, status: int, code: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def request_id(request: Request) -> str:
+    return getattr(request.state, "request_id", "") or "-"
+
+
+def create_api() -> FastAPI:
+    api = FastAPI(
+        title="AuraLab Serve",
+        version="0.1.0",
+        description="WhisperX transcription, speaker diarization and vivo BlueLM proxies on Ray Serve.",
+    )
+
+    @api.middleware("http")
+    async def _request_id(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
+        incoming = request.headers.get("x-request-id", "")
+        rid = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.state.request_id = rid
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # the last line of defence: never a stack trace to the caller
+            return error_response(exc, rid)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    @api.exception_handler(Exception)
+    async def _any(request: Request, exc: Exception) -> Response:
+        return error_response(exc, request_id(request))
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg', 'invalid')}"
+            for e in exc.errors()[:5]
+        )
+        return error_response(BadRequest(f"Invalid request: {problems}"), request_id(request))
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            err = _HttpError("Endpoint not found", 404, "not_found")
+        elif exc.status_code == 405:
+            err = _HttpError("Method not allowed for this endpoint", 405, "method_not_allowed")
+        else:
+            err = _HttpError(str(exc.detail), exc.status_code, "http_error")
+        return error_response(err, request_id(request))
+
+    _include_routers(api)
+    return api
+
+
+def _include_routers(api: FastAPI) -> None:
+    from deployments import routes_health
+
+    api.include_router(routes_health.router)
+    for name in ("routes_whisperx", "routes_vivo", "routes_bluelm"):
+        module = _optional_module(f"deployments.{name}")
+        if module is not None:
+            api.include_router(module.router)
+
+
+def _optional_module(name: str):  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    if importlib.util.find_spec(name) is None:
+        return None
+    return importlib.import_module(name)

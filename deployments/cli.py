@@ -1,0 +1,115 @@
+"""``auralab``: the command line. Check a serve config, prepare or push model weights."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from deployments.config import AppArgs
+
+BUILDER = "deployments.app:build_app"
+
+
+def check_config(path: Path) -> list[str]:
+    """Problems in a serve config file, each naming the offending key; empty when valid."""
+    from ray.serve.schema import ServeDeploySchema
+
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        return [f"{path}: cannot read YAML: {exc}"]
+    problems: list[str] = []
+    try:
+        ServeDeploySchema.model_validate(raw)
+    except ValidationError as exc:
+        problems += [f"{path}: {_loc(e)}: {e['msg']}" for e in exc.errors()]
+    for i, app in enumerate((raw or {}).get("applications") or []):
+        if app.get("import_path") != BUILDER:
+            continue
+        try:
+            AppArgs.model_validate(app.get("args") or {})
+        except ValidationError as exc:
+            problems += [f"{path}: applications[{i}].args.{_loc(e)}: {e['msg']}" for e in exc.errors()]
+    return problems
+
+
+def _loc(error: dict) -> str:  # type: ignore[type-arg]
+    return ".".join(str(p) for p in error.get("loc", ())) or "(root)"
+
+
+def _store_from_config(path: Path):  # type: ignore[no-untyped-def]
+    from deployments.gateway import open_app_store
+
+    raw = yaml.safe_load(path.read_text())
+    app = next(a for a in raw["applications"] if a.get("import_path") == BUILDER)
+    return open_app_store(AppArgs.model_validate(app.get("args") or {}))
+
+
+def _cmd_check(ns: argparse.Namespace) -> int:
+    problems = check_config(Path(ns.config))
+    for line in problems:
+        print(line, file=sys.stderr)
+    if not problems:
+        print(f"{ns.config}: OK")
+    return 1 if problems else 0
+
+
+def _cmd_prepare(ns: argparse.Namespace) -> int:
+    from models.weights import resolve_model
+
+    path = resolve_model(ns.name, cache_dir=Path(ns.cache_dir).expanduser())
+    print(f"model {ns.name}: {path}")
+    return 0
+
+
+def _cmd_push(ns: argparse.Namespace) -> int:
+    from models.weights import push_model
+
+    store = _store_from_config(Path(ns.config))
+    count = push_model(ns.source or ns.name, store, name=ns.name, cache_dir=Path(ns.cache_dir).expanduser())
+    print(f"pushed {count} files of model {ns.name} to {store!r}")
+    return 0
+
+
+def _cmd_list(ns: argparse.Namespace) -> int:
+    from models.catalog import MODELS
+
+    for name, spec in MODELS.items():
+        print(f"{name:12} {spec.source}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    parser = argparse.ArgumentParser(prog="auralab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check-config", help="validate a serve config (Ray's schema and our args)")
+    check.add_argument("config", nargs="?", default="serve_config.yaml")
+    check.set_defaults(func=_cmd_check)
+
+    models = sub.add_parser("models", help="model weights").add_subparsers(dest="action", required=True)
+    cache = {"default": "~/.cache/auralab/models", "help": "local weights cache"}
+    prepare = models.add_parser("prepare", help="resolve a model into the local cache")
+    prepare.add_argument("name")
+    prepare.add_argument("--cache-dir", **cache)
+    prepare.set_defaults(func=_cmd_prepare)
+    push = models.add_parser("push", help="upload a model to the object store (models/<name>/)")
+    push.add_argument("name")
+    push.add_argument("--source", help="a local CTranslate2 model directory (default: resolve NAME)")
+    push.add_argument("--config", default="serve_config.yaml", help="serve config naming the storage")
+    push.add_argument("--cache-dir", **cache)
+    push.set_defaults(func=_cmd_push)
+    lister = models.add_parser("list", help="the model catalog")
+    lister.set_defaults(func=_cmd_list)
+
+    ns = parser.parse_args(argv)
+    return int(ns.func(ns))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
