@@ -22,6 +22,15 @@ class _HttpError(ApiError):
         self.code = code
 
 
+def _serve_request_id() -> str:
+    """Serve's id for this request (it honours an incoming X-Request-ID), so logs and bodies agree."""
+    try:
+        from ray.serve.context import _get_serve_request_context
+    except ImportError:
+        return ""
+    return _get_serve_request_context().request_id or ""
+
+
 def request_id(request: Request) -> str:
     return getattr(request.state, "request_id", "") or "-"
 
@@ -35,14 +44,18 @@ def create_api() -> FastAPI:
 
     @api.middleware("http")
     async def _request_id(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
+        serve_rid = _serve_request_id()
         incoming = request.headers.get("x-request-id", "")
-        rid = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        rid = serve_rid or (incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex)
         request.state.request_id = rid
         try:
             response = await call_next(request)
         except Exception as exc:  # the last line of defence: never a stack trace to the caller
-            return error_response(exc, rid)
-        response.headers["X-Request-ID"] = rid
+            response = error_response(exc, rid)
+        if serve_rid:  # Serve's proxy adds the same X-Request-ID header itself
+            del response.headers["x-request-id"]
+        else:
+            response.headers["X-Request-ID"] = rid
         return response
 
     @api.exception_handler(Exception)
@@ -75,7 +88,7 @@ def _include_routers(api: FastAPI) -> None:
     from deployments import routes_health
 
     api.include_router(routes_health.router)
-    for name in ("routes_whisperx", "routes_vivo", "routes_bluelm"):
+    for name in ("routes_whisperx", "routes_model", "routes_vivo", "routes_bluelm"):
         module = _optional_module(f"deployments.{name}")
         if module is not None:
             api.include_router(module.router)

@@ -43,11 +43,11 @@ def _loc(error: dict) -> str:  # type: ignore[type-arg]
 
 
 def _store_from_config(path: Path):  # type: ignore[no-untyped-def]
-    from deployments.gateway import open_app_store
+    from deployments.gateway import open_storage
 
     raw = yaml.safe_load(path.read_text())
     app = next(a for a in raw["applications"] if a.get("import_path") == BUILDER)
-    return open_app_store(AppArgs.model_validate(app.get("args") or {}))
+    return open_storage(AppArgs.model_validate(app.get("args") or {}).storage)
 
 
 def _cmd_check(ns: argparse.Namespace) -> int:
@@ -71,16 +71,16 @@ def _cmd_push(ns: argparse.Namespace) -> int:
     from models.weights import push_model
 
     store = _store_from_config(Path(ns.config))
-    count = push_model(ns.source or ns.name, store, name=ns.name, cache_dir=Path(ns.cache_dir).expanduser())
-    print(f"pushed {count} files of model {ns.name} to {store!r}")
+    keys = push_model(ns.source or ns.name, store, name=ns.name, cache_dir=Path(ns.cache_dir).expanduser())
+    print(f"pushed {len(keys)} files of model {ns.name} to {store!r}")
     return 0
 
 
 def _cmd_list(ns: argparse.Namespace) -> int:
-    from models.catalog import MODELS
+    from models.catalog import CATALOG
 
-    for name, spec in MODELS.items():
-        print(f"{name:12} {spec.source}")
+    for name, spec in CATALOG.items():
+        print(f"{name:12} {spec.parameters:>6}  {spec.hub_repo:48} {spec.description}")
     return 0
 
 

@@ -120,6 +120,32 @@ class VivoArgs(_Args):
     max_retries: int = Field(2, ge=0, le=5)
 
 
+class SecurityArgs(_Args):
+    """Access control for our own clients. Keys come from AURALAB_API_KEYS (comma-separated) or a
+    mounted file (AURALAB_API_KEYS_FILE), never from this config."""
+
+    require_api_key: bool = Field(False, description="Require 'Authorization: Bearer <key>' (not on /health).")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Allowed browser origins; ['*'] only when keys are not required."
+    )
+    rate_limit_per_minute: float = Field(0, ge=0, description="Requests per minute per key (0: unlimited).")
+    rate_limit_burst: int = Field(20, ge=1, description="Requests a key may send at once above the rate.")
+    max_concurrent_uploads: int = Field(8, ge=1, description="Uploads one gateway replica receives at once.")
+
+    @model_validator(mode="after")
+    def _no_wildcard_with_keys(self) -> SecurityArgs:
+        if self.require_api_key and "*" in self.cors_origins:
+            raise ValueError("security.cors_origins may not be '*' while require_api_key is on")
+        return self
+
+
+class RetentionArgs(_Args):
+    """How long stored data lives (0 keeps it forever)."""
+
+    results_ttl_hours: float = Field(0, ge=0, description="Delete finished tasks, results and uploads after.")
+    janitor_interval_s: float = Field(600, gt=0, description="How often a runner sweeps expired tasks.")
+
+
 class AppArgs(_Args):
     storage: StorageArgs = Field(default_factory=StorageArgs)
     models: ModelsArgs = Field(default_factory=ModelsArgs)
@@ -127,6 +153,8 @@ class AppArgs(_Args):
     runner: RunnerArgs = Field(default_factory=RunnerArgs)
     limits: LimitsArgs = Field(default_factory=LimitsArgs)
     vivo: VivoArgs = Field(default_factory=VivoArgs)
+    security: SecurityArgs = Field(default_factory=SecurityArgs)
+    retention: RetentionArgs = Field(default_factory=RetentionArgs)
 
     @field_validator("storage")
     @classmethod

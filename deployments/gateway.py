@@ -5,19 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from fastapi import FastAPI
 from ray import serve
 
 from deployments.api import create_api
-from deployments.config import AppArgs
+from deployments.config import AppArgs, StorageArgs
 from deployments.context import GatewayContext
-from storage import TaskStore, open_store
+from storage import ObjectStore, TaskStore, open_store
 
 logger = logging.getLogger("ray.serve")
-api = create_api()
 
 
-def open_app_store(args: AppArgs):  # type: ignore[no-untyped-def]
-    s = args.storage
+def open_storage(s: StorageArgs) -> ObjectStore:
     return open_store(
         s.backend,
         root=s.root,
@@ -30,11 +29,18 @@ def open_app_store(args: AppArgs):  # type: ignore[no-untyped-def]
 
 
 @serve.deployment(max_ongoing_requests=64, ray_actor_options={"num_cpus": 0.25})
-@serve.ingress(api)
+@serve.ingress()
 class Gateway:
+    """Each replica builds its own FastAPI app around its own context (handles, storage, args)."""
+
     def __init__(self, args: AppArgs, runner: Any = None, vivo: Any = None, **extras: Any):
-        store = open_app_store(args)
-        api.state.ctx = GatewayContext(
+        store = open_storage(args.storage)
+        self.ctx = GatewayContext(
             args=args, store=store, tasks=TaskStore(store), runner=runner, vivo=vivo, extras=extras
         )
         logger.info("Gateway ready: storage=%r, models=%s", store, args.models.names)
+
+    def __serve_build_asgi_app__(self) -> FastAPI:
+        api = create_api()
+        api.state.ctx = self.ctx
+        return api

@@ -37,3 +37,4 @@ class StorageUnavailable(StorageError):
     code = "storage_unavailable"
     status = 503
     retry_after = 5
+    retryable = True
