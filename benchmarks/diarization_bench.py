@@ -14,13 +14,8 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from models.diarization import assign_speakers, diarization_errors, load_diarizer, word_speaker_accuracy
+from tests.helpers.dialogue import THREE_VOICES, TWO_VOICES, synthesize_dialogue, without_speakers
 from tests.helpers.speech import SAMPLE_RATE
-from tests.model.test_diarization import (
-    THREE_VOICES,
-    TWO_VOICES,
-    _without_speakers,
-    synthesize_dialogue,
-)
 
 
 def bench(diarizer, voices: tuple[str, ...], repeat: int) -> None:
@@ -31,7 +26,7 @@ def bench(diarizer, voices: tuple[str, ...], repeat: int) -> None:
         turns = diarizer.diarize(dialogue.audio)
     wall = (time.perf_counter() - started) / repeat
     errors = diarization_errors(dialogue.turns, turns)
-    assigned = assign_speakers(_without_speakers(dialogue.segments), turns)
+    assigned = assign_speakers(without_speakers(dialogue.segments), turns)
     accuracy = word_speaker_accuracy(dialogue.words, [w for s in assigned for w in s.words])
     print(
         f"{len(voices)} speakers ({', '.join(voices)}), {seconds:.1f} s audio: "

@@ -10,7 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from deployments.config import AppArgs
 from deployments.errors import ApiError, BadRequest, error_response
+from deployments.security import install_security
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -35,7 +37,7 @@ def request_id(request: Request) -> str:
     return getattr(request.state, "request_id", "") or "-"
 
 
-def create_api() -> FastAPI:
+def create_api(args: AppArgs) -> FastAPI:
     api = FastAPI(
         title="AuraLab Serve",
         version="0.1.0",
@@ -81,22 +83,12 @@ def create_api() -> FastAPI:
         return error_response(err, request_id(request))
 
     _include_routers(api)
+    install_security(api, args)
     return api
 
 
 def _include_routers(api: FastAPI) -> None:
-    from deployments import routes_health
+    from deployments import routes_bluelm, routes_health, routes_model, routes_vivo, routes_whisperx
 
-    api.include_router(routes_health.router)
-    for name in ("routes_whisperx", "routes_model", "routes_vivo", "routes_bluelm"):
-        module = _optional_module(f"deployments.{name}")
-        if module is not None:
-            api.include_router(module.router)
-
-
-def _optional_module(name: str):  # type: ignore[no-untyped-def]
-    import importlib.util
-
-    if importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
+    for module in (routes_health, routes_whisperx, routes_model, routes_vivo, routes_bluelm):
+        api.include_router(module.router)

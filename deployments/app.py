@@ -16,6 +16,7 @@ from deployments.diarizer import Diarizer
 from deployments.gateway import Gateway
 from deployments.runner import TaskRunner
 from deployments.transcriber import Transcriber, deployment_name
+from deployments.vivo_proxy import VivoChat, VivoTTS
 
 
 def build_app(args: AppArgs) -> Application:
@@ -29,5 +30,6 @@ def build_app(args: AppArgs) -> Application:
     diarizer = Diarizer.bind(args.diarization, args.models)
     aligner = Aligner.bind(args.models) if args.models.align_models else None
     runner = TaskRunner.bind(args, transcribers, diarizer, aligner)
+    vivo = {"chat": VivoChat.bind(args.vivo), "tts": VivoTTS.bind(args.vivo)}
     extras: dict[str, Any] = {}
-    return Gateway.bind(args, runner, **extras)
+    return Gateway.bind(args, runner, vivo, **extras)

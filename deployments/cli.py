@@ -8,38 +8,21 @@ import sys
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
 
 from deployments.config import AppArgs
-
-BUILDER = "deployments.app:build_app"
+from deployments.config_check import BUILDER
 
 
 def check_config(path: Path) -> list[str]:
     """Problems in a serve config file, each naming the offending key; empty when valid."""
-    from ray.serve.schema import ServeDeploySchema
+    from deployments.config_check import built_deployment_problems, serve_config_problems
 
     try:
         raw = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
         return [f"{path}: cannot read YAML: {exc}"]
-    problems: list[str] = []
-    try:
-        ServeDeploySchema.model_validate(raw)
-    except ValidationError as exc:
-        problems += [f"{path}: {_loc(e)}: {e['msg']}" for e in exc.errors()]
-    for i, app in enumerate((raw or {}).get("applications") or []):
-        if app.get("import_path") != BUILDER:
-            continue
-        try:
-            AppArgs.model_validate(app.get("args") or {})
-        except ValidationError as exc:
-            problems += [f"{path}: applications[{i}].args.{_loc(e)}: {e['msg']}" for e in exc.errors()]
-    return problems
-
-
-def _loc(error: dict) -> str:  # type: ignore[type-arg]
-    return ".".join(str(p) for p in error.get("loc", ())) or "(root)"
+    problems = serve_config_problems(raw, str(path))
+    return problems or built_deployment_problems(raw, str(path))
 
 
 def _store_from_config(path: Path):  # type: ignore[no-untyped-def]

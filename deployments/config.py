@@ -105,6 +105,11 @@ class LimitsArgs(_Args):
     max_audio_duration_s: float = Field(4 * 3600.0, gt=0)
     max_text_chars: int = Field(2000, gt=0, description="Chat and translation text.")
     max_image_mb: float = Field(10.0, gt=0)
+    max_channels: int = Field(8, ge=1, le=64, description="Audio channels an upload may have.")
+    max_sample_rate_hz: int = Field(192_000, ge=8000, description="Highest sample rate an upload may have.")
+    upload_timeout_s: float = Field(
+        600.0, gt=0, description="Time one upload may take to arrive (bounds slow senders holding a slot)."
+    )
 
     @property
     def max_upload_bytes(self) -> int:
@@ -124,7 +129,9 @@ class SecurityArgs(_Args):
     """Access control for our own clients. Keys come from AURALAB_API_KEYS (comma-separated) or a
     mounted file (AURALAB_API_KEYS_FILE), never from this config."""
 
-    require_api_key: bool = Field(False, description="Require 'Authorization: Bearer <key>' (not on /health).")
+    require_api_key: bool = Field(
+        False, description="Require 'Authorization: Bearer <key>' (not on /health)."
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Allowed browser origins; ['*'] only when keys are not required."
     )

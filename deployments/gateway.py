@@ -41,6 +41,6 @@ class Gateway:
         logger.info("Gateway ready: storage=%r, models=%s", store, args.models.names)
 
     def __serve_build_asgi_app__(self) -> FastAPI:
-        api = create_api()
+        api = create_api(self.ctx.args)
         api.state.ctx = self.ctx
         return api

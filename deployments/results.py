@@ -75,7 +75,12 @@ class ResultWriter:
             await self.put("speaker_segments", writers.speaker_segments_json(transcript))
             await self.put("diarization", writers.diarization_json(result.turns))
             await self.put("rttm", writers.rttm(result.turns, file_id=self.task_id))
-        for name, render in (("srt", writers.srt), ("vtt", writers.vtt), ("txt", writers.txt), ("tsv", writers.tsv)):
+        for name, render in (
+            ("srt", writers.srt),
+            ("vtt", writers.vtt),
+            ("txt", writers.txt),
+            ("tsv", writers.tsv),
+        ):
             await self.put(name, render(transcript))
         return list(self.available)
 

@@ -6,38 +6,76 @@ import asyncio
 import contextlib
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 
+from deployments.config import LimitsArgs
 from deployments.context import GatewayContext
 from deployments.errors import BadRequest, NotFound, ResultNotReady
 from deployments.results import ALIASES, RESULT_FILES, result_key
-from deployments.uploads import ReceivedForm, receive_multipart
-from models.audio import probe
-from models.errors import MediaTooLong
+from deployments.security import upload_slot
+from deployments.uploads import ReceivedForm, UploadTimeout, receive_multipart
+from models.audio import MediaInfo, probe
+from models.errors import InvalidMedia, MediaTooLong
 from storage import StorageError, TaskRecord, TaskStatus, keys
 
 logger = logging.getLogger("ray.serve")
 
 
 async def receive_audio(request: Request, ctx: GatewayContext) -> ReceivedForm:
-    """The multipart upload, checked to really be audio/video of acceptable length."""
+    """The multipart upload, checked to really be audio/video of acceptable length and shape.
+
+    The replica receives a bounded number of uploads at once (503 past it) and each must arrive
+    within ``limits.upload_timeout_s`` (408), so slow senders cannot hold the gateway.
+    """
     limits = ctx.args.limits
-    form = await receive_multipart(request, limits.max_upload_bytes)
+    with upload_slot(request):
+        try:
+            async with asyncio.timeout(limits.upload_timeout_s):
+                form = await receive_multipart(request, limits.max_upload_bytes)
+        except TimeoutError:
+            raise UploadTimeout(f"The upload took longer than {limits.upload_timeout_s:g} s") from None
     try:
         if form.file_path is None:
             raise BadRequest("No file provided: send it in the multipart field 'file'")
+        await asyncio.to_thread(refuse_indirect_media, form.file_path)
         info = await asyncio.to_thread(probe, form.file_path)
-        if info.duration_s and info.duration_s > limits.max_audio_duration_s:
-            raise MediaTooLong(f"The audio is longer than the {limits.max_audio_duration_s:g} s limit.")
+        check_media_limits(info, limits)
     except BaseException:
         form.cleanup()
         raise
     return form
 
 
-async def create_task(ctx: GatewayContext, form: ReceivedForm, engine: str, options: dict[str, Any]) -> TaskRecord:
+# Text formats ffmpeg would follow to other files or URLs (playlists, concat scripts, SDP):
+# never media in their own right, so they are refused before ffprobe opens them.
+_INDIRECT_MAGIC = (b"#EXTM3U", b"#EXTINF", b"ffconcat", b"[playlist]", b"<?xml", b"v=0", b";FFMETADATA")
+
+
+def refuse_indirect_media(path: Path) -> None:
+    with open(path, "rb") as handle:
+        head = handle.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.lower().startswith(tuple(m.lower() for m in _INDIRECT_MAGIC)):
+        raise InvalidMedia("Playlists and media references are not accepted; upload the audio itself.")
+
+
+def check_media_limits(info: MediaInfo, limits: LimitsArgs) -> None:
+    """Limits on what decoding will cost: duration, channels, sample rate (so, sample count)."""
+    if info.duration_s and info.duration_s > limits.max_audio_duration_s:
+        raise MediaTooLong(f"The audio is longer than the {limits.max_audio_duration_s:g} s limit.")
+    if info.channels > limits.max_channels:
+        raise InvalidMedia(
+            f"The audio has {info.channels} channels; at most {limits.max_channels} are accepted."
+        )
+    if info.sample_rate > limits.max_sample_rate_hz:
+        raise InvalidMedia(f"The audio's sample rate is above {limits.max_sample_rate_hz} Hz.")
+
+
+async def create_task(
+    ctx: GatewayContext, form: ReceivedForm, engine: str, options: dict[str, Any]
+) -> TaskRecord:
     """Store the upload and its record, then wake a runner. Either both land or neither does."""
     assert form.file_path is not None
     task_id = keys.new_task_id()
@@ -90,7 +128,9 @@ def parse_status(value: str | None) -> TaskStatus | None:
     try:
         return TaskStatus(value.strip().lower())
     except ValueError:
-        raise BadRequest(f"Unknown status {value!r}. Use one of: {', '.join(s.value for s in TaskStatus)}") from None
+        raise BadRequest(
+            f"Unknown status {value!r}. Use one of: {', '.join(s.value for s in TaskStatus)}"
+        ) from None
 
 
 def resolve_file_type(record: TaskRecord, file_type: str) -> str:

@@ -16,12 +16,19 @@ from pathlib import Path
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from deployments.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from deployments.errors import ApiError, BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_FIELDS = 32
+MAX_PART_HEADER_BYTES = 8 * 1024
+MAX_PART_HEADERS = 16
 # Multipart framing and text fields on top of the file itself.
 ENVELOPE_SLACK = 1024 * 1024
+
+
+class UploadTimeout(ApiError):
+    code = "upload_timeout"
+    status = 408
 
 
 @dataclass
@@ -56,8 +63,8 @@ class _Collector:
     def callbacks(self) -> dict:
         return {
             "on_part_begin": self._part_begin,
-            "on_header_field": lambda d, s, e: setattr(self, "_header_name", self._header_name + d[s:e]),
-            "on_header_value": lambda d, s, e: setattr(self, "_header_value", self._header_value + d[s:e]),
+            "on_header_field": self._header_field,
+            "on_header_value": self._header_value_data,
             "on_header_end": self._header_end,
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
@@ -67,8 +74,25 @@ class _Collector:
     def _part_begin(self) -> None:
         self.headers, self._name, self._buffer = {}, None, bytearray()
 
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+        self._check_header_size()
+
+    def _header_value_data(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+        self._check_header_size()
+
+    def _check_header_size(self) -> None:
+        """Part headers are held in memory: keep them small and few."""
+        if len(self._header_name) + len(self._header_value) > MAX_PART_HEADER_BYTES:
+            raise BadRequest(f"A multipart header is larger than {MAX_PART_HEADER_BYTES // 1024} KiB")
+        if len(self.headers) >= MAX_PART_HEADERS:
+            raise BadRequest("Too many headers in one multipart part")
+
     def _header_end(self) -> None:
-        self.headers[self._header_name.decode("latin-1").lower()] = self._header_value.decode("utf-8", "replace")
+        self.headers[self._header_name.decode("latin-1").lower()] = self._header_value.decode(
+            "utf-8", "replace"
+        )
         self._header_name, self._header_value = b"", b""
 
     def _headers_finished(self) -> None:

@@ -46,7 +46,7 @@ class SpeechDetector:
             return []
         from silero_vad import get_speech_timestamps
 
-        tensor = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
+        tensor = torch.from_numpy(np.array(audio, dtype=np.float32))  # a writable copy
         with self._lock, torch.inference_mode():
             stamps = get_speech_timestamps(tensor, self._model, sampling_rate=sample_rate, **self._options)
             self._model.reset_states()

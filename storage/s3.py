@@ -74,7 +74,9 @@ class S3Store(ObjectStore):
         except ClientError as exc:
             raise self._translate(exc, what, key) from None
         except BotoCoreError as exc:
-            raise StorageUnavailable(f"object store unreachable during {what}: {type(exc).__name__}") from None
+            raise StorageUnavailable(
+                f"object store unreachable during {what}: {type(exc).__name__}"
+            ) from None
 
     def _translate(self, exc: ClientError, what: str, key: str) -> StorageError:
         err = exc.response.get("Error", {})

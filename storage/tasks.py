@@ -6,6 +6,7 @@ record cannot silently lose an update: the loser re-reads and re-applies its cha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -44,7 +45,14 @@ class TaskStore:
     def create(self, record: TaskRecord) -> TaskRecord:
         key = keys.task_key(record.task_id)
         self.store.put(key, _dump(record), content_type="application/json", if_none_match=True)
-        self.store.put(keys.queue_key(record.task_id), b"", content_type="text/plain")
+        try:
+            self.store.put(keys.queue_key(record.task_id), b"", content_type="text/plain")
+        except BaseException:
+            # Without its queue marker no runner would ever find the task: a record stuck at
+            # "queued" forever. Take the record back so the caller's error is the whole story.
+            with contextlib.suppress(Exception):
+                self.store.delete(key)
+            raise
         return record
 
     def get(self, task_id: str) -> TaskRecord:

@@ -26,8 +26,13 @@ def app_args_for_tests(s3: S3Server, bucket: str) -> dict:
         "storage": {"backend": "s3", "bucket": bucket, "endpoint_url": s3.endpoint_url},
         "models": {
             "served": [
-                {"model": "base", "device": "cpu", "compute_type": "int8", "max_batch_size": 8,
-                 "batch_wait_timeout_s": 0.1}
+                {
+                    "model": "base",
+                    "device": "cpu",
+                    "compute_type": "int8",
+                    "max_batch_size": 8,
+                    "batch_wait_timeout_s": 0.1,
+                }
             ]
         },
         "runner": {
@@ -47,6 +52,7 @@ class ServeApp:
     s3: S3Server
     emulator: object
     bucket: str
+    metrics_url: str
 
     def client(self, timeout: float = 60.0) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=timeout)
@@ -78,12 +84,13 @@ def serve_app(s3_server: S3Server, vivo_emulator) -> Iterator[ServeApp]:
         "RAY_AUTH_MODE": "disabled",
     }
     os.environ.update(env)
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     ray.init(
         num_cpus=8,
         include_dashboard=False,
         runtime_env={"env_vars": env},
-        _metrics_export_port=free_port(),
+        _metrics_export_port=metrics_port,
+        _system_config={"metrics_report_interval_ms": 1000},
         logging_level="WARNING",
     )
     serve.start(http_options={"host": "127.0.0.1", "port": port})
@@ -92,7 +99,13 @@ def serve_app(s3_server: S3Server, vivo_emulator) -> Iterator[ServeApp]:
     serve.run(build_app(args), name=APP_NAME, route_prefix="/")
     url = f"http://127.0.0.1:{port}"
     _wait_healthy(url)
-    yield ServeApp(url=url, s3=s3_server, emulator=vivo_emulator, bucket=bucket)
+    yield ServeApp(
+        url=url,
+        s3=s3_server,
+        emulator=vivo_emulator,
+        bucket=bucket,
+        metrics_url=f"http://127.0.0.1:{metrics_port}/metrics",
+    )
     serve.shutdown()
     ray.shutdown()
 

@@ -6,10 +6,9 @@ import threading
 
 import pytest
 
-from storage import InvalidKey, ObjectNotFound, ObjectTooLarge, PreconditionFailed
+from storage import InvalidKey, ObjectNotFound, ObjectTooLarge, PreconditionFailed, keys
 from storage.records import TaskRecord, TaskStatus
 from storage.tasks import IllegalTransition, LeaseLost, TaskNotFound, TaskStore
-from storage import keys
 
 pytestmark = pytest.mark.integration
 
@@ -107,6 +106,7 @@ def test_racing_writers_lose_no_update(store):
 
     def add_files(prefix: str) -> None:
         for i in range(8):
+
             def mutate(record: TaskRecord, name: str = f"{prefix}{i}") -> TaskRecord:
                 record.available_files.append(name)
                 return record

@@ -36,13 +36,16 @@ def audio_files(tmp_path_factory) -> dict[str, Path]:
 
 def submit(client, path: Path, route: str = "/whisperx/process", **fields: str):
     with open(path, "rb") as handle:
-        return client.post(route, files={"file": (path.name, handle, "application/octet-stream")}, data=fields)
+        return client.post(
+            route, files={"file": (path.name, handle, "application/octet-stream")}, data=fields
+        )
 
 
 @pytest.fixture(scope="module")
 def completed(serve_app, audio_files) -> dict[str, dict]:
     """Six tasks submitted at once: the passage in three formats and three short clips."""
     with serve_app.client() as client:
+
         def run(name: str) -> tuple[str, dict]:
             response = submit(client, audio_files[name])
             assert response.status_code == 200, response.text
@@ -107,10 +110,16 @@ def test_old_routes_answer_with_old_shapes(serve_app, completed, audio_files):
     task_id = completed["wav"]["task_id"]
     with serve_app.client() as client:
         legacy = submit(client, audio_files["short0"], route="/whisperx")
-        unified = submit(client, audio_files["short1"], route="/model?model=whisperx&action=submit",
-                         enable_word_timestamps="false")
+        unified = submit(
+            client,
+            audio_files["short1"],
+            route="/model?model=whisperx&action=submit",
+            enable_word_timestamps="false",
+        )
         status = client.get(f"/model?model=whisperx&action=status&task_id={task_id}").json()
-        download = client.get(f"/model?model=whisperx&action=download&task_id={task_id}&file_name=transcription")
+        download = client.get(
+            f"/model?model=whisperx&action=download&task_id={task_id}&file_name=transcription"
+        )
         listing = client.get("/model?model=whisperx&action=list").json()
         tasks = client.get("/whisperx/tasks", params={"status": "completed", "limit": 3}).json()
         models = client.get("/model?model=whisperx&action=models").json()
