@@ -50,8 +50,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check deployments models vivo storage tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/engine_bench.py
-	$(BIN)/python benchmarks/service_bench.py
+	$(BIN)/python -m benchmarks.engine_bench
+	$(BIN)/python -m benchmarks.service_bench
+	$(BIN)/python -m benchmarks.diarization_bench
 
 clean:
 	rm -rf .data

@@ -25,12 +25,18 @@ def check_config(path: Path) -> list[str]:
     return problems or built_deployment_problems(raw, str(path))
 
 
-def _store_from_config(path: Path):  # type: ignore[no-untyped-def]
+def _store_from_config(path: Path, endpoint_url: str | None = None):  # type: ignore[no-untyped-def]
+    """The object store a serve config names (``endpoint_url`` overrides it, e.g. a port-forward)."""
     from deployments.gateway import open_storage
 
     raw = yaml.safe_load(path.read_text())
+    if raw.get("kind") == "RayService":  # k8s/rayservice.yaml: its serveConfigV2
+        raw = yaml.safe_load(raw["spec"]["serveConfigV2"])
     app = next(a for a in raw["applications"] if a.get("import_path") == BUILDER)
-    return open_storage(AppArgs.model_validate(app.get("args") or {}).storage)
+    storage = AppArgs.model_validate(app.get("args") or {}).storage
+    if endpoint_url:
+        storage = storage.model_copy(update={"endpoint_url": endpoint_url})
+    return open_storage(storage)
 
 
 def _cmd_check(ns: argparse.Namespace) -> int:
@@ -53,7 +59,7 @@ def _cmd_prepare(ns: argparse.Namespace) -> int:
 def _cmd_push(ns: argparse.Namespace) -> int:
     from models.weights import push_model
 
-    store = _store_from_config(Path(ns.config))
+    store = _store_from_config(Path(ns.config), ns.endpoint_url)
     keys = push_model(ns.source or ns.name, store, name=ns.name, cache_dir=Path(ns.cache_dir).expanduser())
     print(f"pushed {len(keys)} files of model {ns.name} to {store!r}")
     return 0
@@ -84,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     push = models.add_parser("push", help="upload a model to the object store (models/<name>/)")
     push.add_argument("name")
     push.add_argument("--source", help="a local CTranslate2 model directory (default: resolve NAME)")
-    push.add_argument("--config", default="serve_config.yaml", help="serve config naming the storage")
+    push.add_argument("--config", default="serve_config.yaml", help="serve config (or k8s RayService) naming the storage")
+    push.add_argument("--endpoint-url", help="S3 endpoint to use instead of the config's (a port-forward)")
     push.add_argument("--cache-dir", **cache)
     push.set_defaults(func=_cmd_push)
     lister = models.add_parser("list", help="the model catalog")

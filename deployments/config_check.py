@@ -73,9 +73,28 @@ def serve_config_problems(cfg: Any, where: str) -> list[str]:
                     problems += [f"{where}: {loc}.{_loc(e)}: {e['msg']}" for e in exc.errors()]
         if app.get("import_path") == BUILDER:
             try:
-                AppArgs.model_validate(app.get("args") or {})
+                args = AppArgs.model_validate(app.get("args") or {})
             except ValidationError as exc:
                 problems += [f"{where}: applications[{i}].args.{_loc(e)}: {e['msg']}" for e in exc.errors()]
+            else:
+                problems += batching_problems(args, app, f"{where}: applications[{i}]")
+    return problems
+
+
+def batching_problems(args: Any, app: Doc, where: str) -> list[str]:
+    """``@serve.batch`` never fills a batch larger than the replica's ``max_ongoing_requests``."""
+    from deployments.transcriber import DEFAULT_MAX_ONGOING, deployment_name
+
+    configured = {d.get("name"): d for d in app.get("deployments") or []}
+    problems = []
+    for model in args.models.served:
+        name = deployment_name(model.model)
+        ongoing = (configured.get(name) or {}).get("max_ongoing_requests", DEFAULT_MAX_ONGOING)
+        if ongoing < model.max_batch_size:
+            problems.append(
+                f"{where}: deployment {name!r} has max_ongoing_requests {ongoing} < max_batch_size "
+                f"{model.max_batch_size}: batches could never fill"
+            )
     return problems
 
 

@@ -54,6 +54,7 @@ class TaskRunner:
         self.active: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._scanner = asyncio.create_task(self._scan_forever())
+        self._janitor = self._start_janitor()
         logger.info("TaskRunner %s ready", self.owner)
 
     async def poke(self) -> int:
@@ -64,6 +65,16 @@ class TaskRunner:
     def check_health(self) -> None:
         if self._scanner.done():
             raise RuntimeError("the task scanner stopped")
+
+    def _start_janitor(self) -> asyncio.Task[None] | None:
+        """Retention sweeps (see deployments/janitor.py); none when results are kept forever."""
+        from deployments.janitor import janitor_loop
+
+        retention = self.args.retention
+        if retention.results_ttl_hours <= 0:
+            return None
+        ttl_s = retention.results_ttl_hours * 3600.0
+        return asyncio.create_task(janitor_loop(self.tasks, ttl_s, retention.janitor_interval_s))
 
     async def _scan_forever(self) -> None:
         interval = self.args.runner.scan_interval_s

@@ -22,13 +22,14 @@ logger = logging.getLogger("ray.serve")
 SAMPLE_RATE = 16_000
 
 EngineFactory = Callable[..., Any]
+DEFAULT_MAX_ONGOING = 32
 
 
 def deployment_name(model: str) -> str:
     return f"Transcriber-{model}"
 
 
-@serve.deployment(max_ongoing_requests=32, ray_actor_options={"num_cpus": 1})
+@serve.deployment(max_ongoing_requests=DEFAULT_MAX_ONGOING, ray_actor_options={"num_cpus": 1})
 class Transcriber:
     """Wraps a :class:`WhisperEngine`; ``@serve.batch`` gathers chunks that arrive together.
 
