@@ -19,7 +19,8 @@ from typing import Any
 logger = logging.getLogger("ray.serve")
 
 ACTOR_PREFIX = "auralab-ratelimiter"
-_ACTOR_TIMEOUT_S = 0.5
+_ACTOR_TIMEOUT_S = 1.0
+_ACTOR_START_TIMEOUT_S = 20.0  # the first call waits for the actor's worker process to start
 _ACTOR_RETRY_S = 10.0
 
 
@@ -72,6 +73,9 @@ class RateLimiterActor:
     def take(self, key: str, rate_per_s: float, burst: float) -> float:
         return self.buckets.take(key, rate_per_s, burst)
 
+    def ready(self) -> bool:
+        return True
+
 
 class SharedRateLimiter:
     """Per-key limits consistent across gateway replicas, with a local fallback."""
@@ -84,6 +88,7 @@ class SharedRateLimiter:
         self._use_ray = use_ray
         self._actor: Any = None
         self._actor_retry_at = 0.0
+        self._connecting = asyncio.Lock()
 
     async def retry_after(self, key: str) -> float:
         """0.0 when ``key`` may go ahead, else how many seconds it should wait."""
@@ -102,11 +107,21 @@ class SharedRateLimiter:
     async def _get_actor(self) -> Any:
         if self._actor is not None or not self._use_ray or time.monotonic() < self._actor_retry_at:
             return self._actor
-        try:
-            self._actor = await asyncio.wait_for(asyncio.to_thread(self._connect), timeout=5.0)
-        except Exception as exc:
-            self._actor_retry_at = time.monotonic() + _ACTOR_RETRY_S
-            logger.warning("rate limiter actor not reachable (%s); limiting per replica", type(exc).__name__)
+        async with self._connecting:  # one connection attempt at a time; the others wait for it
+            if self._actor is not None or time.monotonic() < self._actor_retry_at:
+                return self._actor
+            try:
+                actor = await asyncio.wait_for(asyncio.to_thread(self._connect), timeout=5.0)
+                if actor is not None:
+                    await asyncio.wait_for(actor.ready.remote(), timeout=_ACTOR_START_TIMEOUT_S)
+                self._actor = actor
+            except Exception as exc:
+                self._actor_retry_at = time.monotonic() + _ACTOR_RETRY_S
+                logger.warning(
+                    "rate limiter actor not reachable (%s); limiting per replica", type(exc).__name__
+                )
+            if self._actor is None:
+                self._actor_retry_at = max(self._actor_retry_at, time.monotonic() + _ACTOR_RETRY_S)
         return self._actor
 
     def _connect(self) -> Any:

@@ -15,12 +15,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
 from deployments.context import GatewayContext, get_context
-from deployments.errors import ApiError, BadRequest, ServiceUnavailable, classify
+from deployments.errors import ApiError, BadRequest, PayloadTooLarge, ServiceUnavailable, classify
 from deployments.uploads import receive_multipart
 from deployments.vivo_schemas import (
     ChatData,
@@ -55,6 +56,7 @@ _IMAGE_MAGIC = (
 VISION_IMAGE_TYPES = ("jpeg", "png", "webp", "gif", "bmp")
 OCR_IMAGE_TYPES = ("jpeg", "png", "bmp")
 _TRUE = {"1", "true", "yes", "on"}
+_MAX_FORM_BYTES = 256 * 1024
 
 
 class UnsupportedImage(ApiError):
@@ -229,12 +231,7 @@ async def chat_multimodal(request: Request, ctx: GatewayContext = Depends(get_co
     ``history_messages`` (a JSON array), ``app_id``/``app_key``. With an image: a real vision call."""
     limits = ctx.args.limits
     max_image = int(limits.max_image_mb * 1024 * 1024)
-    form = await receive_multipart(request, max_image, file_field="image")
-    try:
-        image = form.file_path.read_bytes() if form.file_path is not None else b""
-    finally:
-        form.cleanup()
-    fields = form.fields
+    fields, image, has_image = await _receive_form(request, max_image)
     body = ChatRequest(
         message=fields.get("message", ""),
         session_id=fields.get("session_id") or None,
@@ -245,7 +242,7 @@ async def chat_multimodal(request: Request, ctx: GatewayContext = Depends(get_co
     messages = _chat_messages(body, ctx)
     session_id = body.session_id or str(uuid.uuid4())
     handle = _handle(ctx, "chat")
-    if form.file_path is None:
+    if not has_image:
         reply = await handle.chat.remote(messages, session_id=session_id, credentials=body.credentials())
     else:
         check_image(image, VISION_IMAGE_TYPES, max_image)
@@ -253,6 +250,23 @@ async def chat_multimodal(request: Request, ctx: GatewayContext = Depends(get_co
             image, body.message, history=messages[:-1], session_id=session_id, credentials=body.credentials()
         )
     return chat_response(messages, reply.content, session_id)
+
+
+async def _receive_form(request: Request, max_image: int) -> tuple[dict[str, str], bytes, bool]:
+    """Multipart (with an optional ``image`` part), or a plain urlencoded form without an image."""
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > _MAX_FORM_BYTES:
+                raise PayloadTooLarge("The form is too large")
+        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)), b"", False
+    form = await receive_multipart(request, max_image, file_field="image")
+    try:
+        image = form.file_path.read_bytes() if form.file_path is not None else b""
+    finally:
+        form.cleanup()
+    return form.fields, image, form.file_path is not None
 
 
 def _history_field(raw: str) -> list[ChatMessage]:

@@ -123,7 +123,7 @@ class SecurityGuard:
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") in OPEN_PATHS:
+        if scope["type"] != "http" or _route_path(scope) in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
@@ -156,6 +156,12 @@ class SecurityGuard:
         if isinstance(exc, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="auralab"'
         await response(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path inside the app, whether or not the server put the route prefix into ``path``."""
+    path, root = scope.get("path", ""), scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _rate_limited(wait_s: float) -> RateLimited:

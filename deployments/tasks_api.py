@@ -18,7 +18,7 @@ from deployments.results import ALIASES, RESULT_FILES, result_key
 from deployments.security import upload_slot
 from deployments.uploads import ReceivedForm, UploadTimeout, receive_multipart
 from models.audio import MediaInfo, probe
-from models.errors import InvalidMedia, MediaTooLong
+from models.errors import EmptyMedia, InvalidMedia, MediaTooLong
 from storage import StorageError, TaskRecord, TaskStatus, keys
 
 logger = logging.getLogger("ray.serve")
@@ -40,6 +40,8 @@ async def receive_audio(request: Request, ctx: GatewayContext) -> ReceivedForm:
     try:
         if form.file_path is None:
             raise BadRequest("No file provided: send it in the multipart field 'file'")
+        if form.size == 0:
+            raise EmptyMedia("The uploaded file is empty")
         await asyncio.to_thread(refuse_indirect_media, form.file_path)
         info = await asyncio.to_thread(probe, form.file_path)
         check_media_limits(info, limits)

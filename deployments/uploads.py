@@ -96,7 +96,7 @@ class _Collector:
         self._header_name, self._header_value = b"", b""
 
     def _headers_finished(self) -> None:
-        _, params = parse_options_header(self.headers.get("content-disposition", ""))
+        _, params = parse_options_header(self.headers.get("content-disposition", "").encode("utf-8"))
         self._name = params.get(b"name", b"").decode("utf-8", "replace")
         if self._name == self.file_field:
             if self.form.file_path is not None:

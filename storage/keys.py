@@ -54,16 +54,20 @@ def validate_task_id(task_id: str) -> str:
 
 
 def safe_filename(name: str | None, default: str = "upload") -> str:
-    """A file name that is safe as one key segment: no directories, no dots-only, ASCII, ≤100 chars."""
+    """A file name that is safe as one key segment: no directories, ASCII, at most 100 chars, and the
+    extension kept when there is one (``会议.wav`` becomes ``upload.wav``)."""
     base = (name or "").replace("\\", "/").split("/")[-1]
-    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
-    base = _UNSAFE_NAME_CHARS.sub("_", base).strip("._")
-    if not base:
-        return default
     stem, dot, ext = base.rpartition(".")
-    if dot and len(ext) <= 10:
-        return f"{stem[: 100 - len(ext) - 1]}.{ext}"
-    return base[:100]
+    if not dot or not stem.strip(". ") or len(ext) > 10:
+        stem, ext = base, ""
+    stem = _ascii_segment(stem)[: 100 - len(ext) - 1] or default
+    ext = _ascii_segment(ext)
+    return f"{stem}.{ext}" if ext else stem
+
+
+def _ascii_segment(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _UNSAFE_NAME_CHARS.sub("_", text).strip("._")
 
 
 def validate_model_name(name: str) -> str:

@@ -83,12 +83,11 @@ def serve_app(s3_server: S3Server, vivo_emulator) -> Iterator[ServeApp]:
         "HF_HUB_OFFLINE": "1",
         "RAY_AUTH_MODE": "disabled",
     }
-    os.environ.update(env)
+    os.environ.update(env)  # the local Ray cluster started below inherits this environment
     port, metrics_port = free_port(), free_port()
     ray.init(
         num_cpus=8,
         include_dashboard=False,
-        runtime_env={"env_vars": env},
         _metrics_export_port=metrics_port,
         _system_config={"metrics_report_interval_ms": 1000},
         logging_level="WARNING",

@@ -14,7 +14,7 @@ def test_new_task_ids_are_valid_and_sort_by_creation():
 
     time.sleep(0.002)
     later = keys.new_task_id()
-    assert later > max(ids[:1])
+    assert ids == sorted(ids) and later > ids[-1]
 
 
 @pytest.mark.parametrize(
@@ -30,8 +30,10 @@ def test_bad_task_ids_are_refused(bad):
     [
         ("../../etc/passwd", "passwd"),
         ("C:\\Users\\me\\talk.mp3", "talk.mp3"),
-        ("meeting notes (final).m4a", "meeting_notes_final_.m4a"),
-        ("会议.wav", "wav"),
+        ("meeting notes (final).m4a", "meeting_notes_final.m4a"),
+        ("会议.wav", "upload.wav"),
+        (".bashrc", "bashrc"),
+        ("report.tar.gz", "report.tar.gz"),
         ("...", "upload"),
         (None, "upload"),
         ("a" * 300 + ".wav", "a" * 96 + ".wav"),
