@@ -68,8 +68,9 @@ class ResultWriter:
 
     async def final(self, result: PipelineResult, word_timestamps: bool, diarized: bool) -> list[str]:
         transcript = result.transcript
-        await self.put("transcription", writers.transcription_json(transcript))
-        if word_timestamps:
+        if "transcription" not in self.available:
+            await self.put("transcription", writers.transcription_json(transcript))
+        if word_timestamps and ("wordstamps" not in self.available or diarized):  # speakers added
             await self.put("wordstamps", writers.wordstamps_json(transcript))
         if diarized:
             await self.put("speaker_segments", writers.speaker_segments_json(transcript))

@@ -48,7 +48,8 @@ class TaskRunner:
         self.transcribers = transcribers
         self.diarizer = diarizer
         self.aligner = aligner
-        self.detector = SpeechDetector()
+        # Generous padding: chunks cut tight at speech edges lose their first and last words.
+        self.detector = SpeechDetector(speech_pad_ms=200)
         self.handlers = handlers or default_handlers()
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.active: dict[str, asyncio.Task[None]] = {}

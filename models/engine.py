@@ -113,6 +113,7 @@ class WhisperEngine:
             per_clip = split_segments(decoded, window.placements) if len(window.placements) > 1 else [decoded]
             for placement, clip_segments in zip(window.placements, per_clip, strict=True):
                 segments[placement.index] = clip_segments
+        self._redo_lost_clips(items, languages, windows, segments)
         return [
             ChunkResult(language, _finish(clip_segments, item.word_timestamps))
             for item, language, clip_segments in zip(items, languages, segments, strict=True)
@@ -146,6 +147,27 @@ class WhisperEngine:
                 audio = window_audio([i.audio for i in items], placements)
                 windows.append(_Window(options, placements, audio))
         return windows
+
+    def _redo_lost_clips(
+        self,
+        items: list[ChunkRequest],
+        languages: list[str],
+        windows: list[_Window],
+        segments: list[list[Segment]],
+    ) -> None:
+        """Whisper sometimes ends a packed window early and drops its last clip: decode such clips
+        alone, so packing never silently loses a caller's words."""
+        lost = [p for w in windows if len(w.placements) > 1 for p in w.placements if not segments[p.index]]
+        if not lost:
+            return
+        audios = [item.audio for item in items]
+        retry = []
+        for p in lost:
+            item, alone = items[p.index], [Placement(p.index, 0.0, p.duration)]
+            options = DecodeOptions(languages[p.index], item.task, item.beam_size, item.word_timestamps)
+            retry.append(_Window(options, alone, window_audio(audios, alone)))
+        for placement, decoded in zip(lost, self._decode(retry), strict=True):
+            segments[placement.index] = decoded
 
     def _decode(self, windows: list[_Window]) -> list[list[Segment]]:
         """Decode windows, stacking those with equal options when stacking pays."""

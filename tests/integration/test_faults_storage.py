@@ -73,6 +73,6 @@ def test_storage_outage_answers_503_and_work_after_the_restart_completes(serve_a
         body = wait_for_status(client, after.json()["task_id"], {"completed", "failed"}, timeout_s=180)
         listed = client.get("/whisperx/tasks", params={"limit": 500}).json()["tasks"]
     assert body["status"] == "completed", body
-    assert "violin" in body["transcription"]["text"].lower()
+    assert {"sister", "orchestra"} & set(body["transcription"]["text"].lower().replace(",", " ").split())
     # The outage left no records behind: the only task is the one submitted after the restart.
     assert [t["task_id"] for t in listed] == [after.json()["task_id"]]
