@@ -55,7 +55,7 @@ class Findings:
         self.codes[response.status_code] += 1
         self.slowest = max(self.slowest, elapsed)
         where = f"{case.method} {case.formatted_path}"
-        text = response.text if isinstance(response.text, str) else ""
+        text = bytes(response.content or b"").decode("utf-8", "replace")  # WAV answers are binary
         blob = text + str(dict(response.headers))
         if response.status_code >= 500 and response.status_code != 503:
             self.failures.append(f"{where} -> {response.status_code}: {text[:200]}")

@@ -77,22 +77,26 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def submit_all(client: httpx.AsyncClient, clips: list[Path], stats: dict) -> list[str]:
+async def submit_all(client: httpx.AsyncClient, clips: list[Path], stats: dict, retries: int) -> list[str]:
     async def one(clip: Path) -> str | None:
-        started = time.monotonic()
-        try:
-            response = await client.post(
-                "/whisperx/process", files={"file": (clip.name, clip.read_bytes(), "audio/wav")}
-            )
-        except httpx.HTTPError:
-            stats["errors"] += 1
-            return None
-        stats["submit_latency"].append(time.monotonic() - started)
-        if response.status_code == 200:
-            stats["accepted"] += 1
-            return str(response.json()["task_id"])
-        stats["rejected" if response.status_code in (429, 503) else "errors"] += 1
-        stats["codes"][response.status_code] = stats["codes"].get(response.status_code, 0) + 1
+        for attempt in range(retries + 1):  # a well-behaved client honours Retry-After
+            started = time.monotonic()
+            try:
+                response = await client.post(
+                    "/whisperx/process", files={"file": (clip.name, clip.read_bytes(), "audio/wav")}
+                )
+            except httpx.HTTPError:
+                stats["errors"] += 1
+                return None
+            stats["submit_latency"].append(time.monotonic() - started)
+            if response.status_code == 200:
+                stats["accepted"] += 1
+                return str(response.json()["task_id"])
+            stats["rejected" if response.status_code in (429, 503) else "errors"] += 1
+            stats["codes"][response.status_code] = stats["codes"].get(response.status_code, 0) + 1
+            if response.status_code not in (429, 503) or attempt == retries:
+                return None
+            await asyncio.sleep(float(response.headers.get("retry-after", "1")))
         return None
 
     ids = await asyncio.gather(*(one(c) for c in clips))
@@ -148,7 +152,8 @@ async def run_load(url: str, clips: list[Path], args: argparse.Namespace) -> dic
     async with httpx.AsyncClient(base_url=url, timeout=120, headers=headers, limits=limits) as client:
         started = time.monotonic()
         ids, _ = await asyncio.gather(
-            submit_all(client, clips, stats), light_requests(client, args.light, args.concurrency, stats)
+            submit_all(client, clips, stats, args.retries),
+            light_requests(client, args.light, args.concurrency, stats),
         )
         await wait_all(client, ids, started + args.deadline, stats)
         stats["wall_s"] = time.monotonic() - started
@@ -191,7 +196,8 @@ def report(stats: dict, peak_rss: int, tasks: int) -> None:
     print("\n=== load test ===")
     print(
         f"transcription submits: {tasks} tried, {stats['accepted']} accepted, "
-        f"{stats['rejected']} rejected (503/429), {stats['errors']} other errors {stats['codes']}"
+        f"{stats['rejected']} rejections (503/429, retried per Retry-After), "
+        f"{stats['errors']} other errors {stats['codes']}"
     )
     print(
         f"tasks: {stats['completed']} completed, {stats['failed']} failed, LOST {lost} "
@@ -221,6 +227,7 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=50)
     parser.add_argument("--light", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=32, help="light requests in flight at once")
+    parser.add_argument("--retries", type=int, default=5, help="resubmits after a 429/503 (Retry-After)")
     parser.add_argument("--deadline", type=float, default=600.0, help="seconds for everything to finish")
     args = parser.parse_args()
     if args.url and not args.url.startswith(("http://127.", "http://localhost")):
