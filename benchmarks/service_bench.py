@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 
 from benchmarks.engine_bench import SENTENCES
-from tests.helpers.speech import SAMPLE_RATE, concat_with_silence, say_array, word_error_rate, write_wav
 from tests.helpers.s3server import free_port
+from tests.helpers.speech import SAMPLE_RATE, concat_with_silence, say_array, word_error_rate, write_wav
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
@@ -86,7 +86,7 @@ def start_app(data_dir: Path, max_batch_size: int) -> None:
         {
             "storage": {"backend": "local", "root": str(data_dir)},
             "models": {"served": [{"model": "base", "device": "cpu", "compute_type": "int8",
-                                   "max_batch_size": max_batch_size, "batch_wait_timeout_s": 0.1}]},
+                                   "max_batch_size": max_batch_size}]},
             "runner": {"max_concurrent_tasks": 16, "scan_interval_s": 0.5, "chunk_concurrency": 16},
         }
     )  # fmt: skip
@@ -138,11 +138,17 @@ def main() -> None:
     print(f"\n{'short clips':34} {'wall':>10}  {'throughput':>17}")
     report("faster-whisper direct, one by one", audio_s, direct_wall, direct_wall,
            word_error_rate(reference, " ".join(direct_texts)))  # fmt: skip
-    for batch, label in ((1, "service, batching off (batch 1)"), (ns.clips, f"service, batching on (batch {ns.clips})")):
+    for batch, label in (
+        (1, "service, batching off (batch 1)"),
+        (ns.clips, f"service, batching on (batch {ns.clips})"),
+    ):
         wall, heard = results[batch]
         report(label, audio_s, wall, direct_wall, word_error_rate(reference, " ".join(heard)))
     on, off = results[ns.clips][0], results[1][0]
-    print(f"\nbatching on vs off: {off / on:.2f}x;  batching on vs direct one-at-a-time: {direct_wall / on:.2f}x")
+    print(
+        f"\nbatching on vs off: {off / on:.2f}x;  "
+        f"batching on vs direct one-at-a-time: {direct_wall / on:.2f}x"
+    )
     print(f"long file ({long_s:.0f} s): direct {direct_long:.2f} s, service {service_long:.2f} s, "
           f"overhead {100 * (service_long / direct_long - 1):+.1f}%")  # fmt: skip
 

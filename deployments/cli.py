@@ -90,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     push = models.add_parser("push", help="upload a model to the object store (models/<name>/)")
     push.add_argument("name")
     push.add_argument("--source", help="a local CTranslate2 model directory (default: resolve NAME)")
-    push.add_argument("--config", default="serve_config.yaml", help="serve config (or k8s RayService) naming the storage")
+    push.add_argument(
+        "--config", default="serve_config.yaml", help="serve config (or RayService) naming the store"
+    )
     push.add_argument("--endpoint-url", help="S3 endpoint to use instead of the config's (a port-forward)")
     push.add_argument("--cache-dir", **cache)
     push.set_defaults(func=_cmd_push)

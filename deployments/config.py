@@ -44,7 +44,12 @@ class TranscriberArgs(_Args):
     compute_type: str = Field("default", description="CTranslate2 compute type: int8, float16, ...")
     cpu_threads: int = Field(0, ge=0, description="0 lets CTranslate2 choose.")
     max_batch_size: int = Field(8, ge=1, le=64, description="Chunks served by one forward pass.")
-    batch_wait_timeout_s: float = Field(0.05, ge=0, le=5, description="How long a batch waits to fill.")
+    batch_wait_timeout_s: float = Field(
+        0.3,
+        ge=0,
+        le=5,
+        description="How long a batch waits to fill (chunks of concurrent tasks arrive staggered).",
+    )
     pack: bool = Field(True, description="Pack short clips of several callers into one 30-s window.")
     stack: Literal["auto", "on", "off"] = Field("auto", description="Stack windows as a batch (auto: GPU).")
 
@@ -85,7 +90,9 @@ class DiarizationArgs(_Args):
 
 
 class RunnerArgs(_Args):
-    max_concurrent_tasks: int = Field(4, ge=1, description="Tasks one runner replica works on at once.")
+    max_concurrent_tasks: int = Field(
+        16, ge=1, description="Tasks one runner replica works on at once (mostly waiting on model replicas)."
+    )
     lease_timeout_s: float = Field(60.0, gt=0, description="A task whose heartbeat is older is taken over.")
     heartbeat_interval_s: float = Field(5.0, gt=0)
     scan_interval_s: float = Field(2.0, gt=0, description="How often runners look for orphaned tasks.")

@@ -81,7 +81,7 @@ async def download(ctx: GatewayContext, task_id: str) -> Response:
 
 
 async def list_tasks(ctx: GatewayContext, status: str | None, limit: int = 50) -> dict[str, Any]:
-    records = await ctx.io(ctx.tasks.list, parse_status(status), limit, ENGINE)
+    records = await ctx.io(ctx.tasks.newest, parse_status(status), limit, ENGINE)
     return {"tasks": [task_info(r) for r in records], "total": len(records)}
 
 

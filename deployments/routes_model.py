@@ -45,7 +45,7 @@ async def _whisperx(action: str, request: Request, ctx: GatewayContext) -> Any:
         return await whisperx.list_models(ctx)
     if action == "list":
         limit = _limit(params.get("limit"))
-        records = await ctx.io(ctx.tasks.list, parse_status(params.get("status")), limit, whisperx.ENGINE)
+        records = await ctx.io(ctx.tasks.newest, parse_status(params.get("status")), limit, whisperx.ENGINE)
         return {"success": True, "tasks": [whisperx.task_summary(r) for r in records], "total": len(records)}
     task_id = params.get("task_id", "").strip()
     if not task_id:

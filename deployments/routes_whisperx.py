@@ -157,7 +157,7 @@ async def list_tasks(
     ctx: GatewayContext = Depends(get_context),
 ) -> dict[str, Any]:
     """Newest first; ``?status=`` filters, ``?limit=`` caps."""
-    records = await ctx.io(ctx.tasks.list, parse_status(status), limit, ENGINE)
+    records = await ctx.io(ctx.tasks.newest, parse_status(status), limit, ENGINE)
     return {"success": True, "tasks": [task_summary(r) for r in records], "total": len(records)}
 
 

@@ -9,6 +9,7 @@ bounded by the record itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -84,10 +85,8 @@ class TaskRunner:
                 await self._scan_once()
             except Exception as exc:  # storage down, etc.: keep scanning, the tasks are durable
                 logger.warning("task scan failed: %s", classify(exc)[2])
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def _scan_once(self) -> None:
@@ -165,10 +164,8 @@ class TaskRunner:
                 update={"lease_owner": None, "heartbeat_at": None, "message": f"Retrying: {reason}"}
             )
 
-        try:
+        with contextlib.suppress(TaskNotFound):
             self.tasks.update(task_id, mutate)
-        except TaskNotFound:
-            pass
 
     def _finished(self, record: TaskRecord, status: TaskStatus) -> None:
         metrics.count(metrics.TASKS, status=status.value, engine=record.engine)

@@ -1,1 +1,2 @@
-"""The machine-learning side: model catalog and weights, the WhisperX engine, diarization, output writers. Importable without Ray."""
+"""The machine-learning side: model catalog and weights, the WhisperX engine, diarization and
+output writers. Importable without Ray."""

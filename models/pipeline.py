@@ -119,7 +119,8 @@ async def _transcribe_chunks(
             result = await stages.transcribe(request)
         done += 1
         progress = 10 + int(60 * done / len(chunks))
-        await report("transcription_processing", progress, f"Transcribed {done}/{len(chunks)} chunks", None, None)
+        message = f"Transcribed {done}/{len(chunks)} chunks"
+        await report("transcription_processing", progress, message, None, None)
         return [segment.shifted(start) for segment in result.segments]
 
     per_chunk = await asyncio.gather(*(one(s, e) for s, e in chunks))

@@ -97,5 +97,6 @@ class ObjectStore(abc.ABC):
         """A URL that grants temporary read access, or None where the backend has none."""
         return None
 
+    @abc.abstractmethod
     def check(self) -> None:
         """Raise :class:`StorageUnavailable` unless the store answers."""

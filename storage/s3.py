@@ -82,7 +82,7 @@ class S3Store(ObjectStore):
         err = exc.response.get("Error", {})
         code = str(err.get("Code", ""))
         http = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code in _NOT_FOUND or http == 404 and code != "NoSuchBucket":
+        if code in _NOT_FOUND or (http == 404 and code != "NoSuchBucket"):
             return ObjectNotFound(f"no object {key!r}")
         if code in _PRECONDITION or http in (409, 412):
             return PreconditionFailed(f"{key!r} changed since it was read")

@@ -152,7 +152,7 @@ class TaskStore:
 
         return self.update(task_id, mutate)
 
-    def list(
+    def newest(
         self, status: TaskStatus | None = None, limit: int = 50, engine: str | None = None
     ) -> list[TaskRecord]:
         """Newest first (ids sort by creation time), optionally filtered."""

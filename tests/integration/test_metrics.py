@@ -32,8 +32,8 @@ def test_transcription_metrics_are_exported(serve_app, tmp_path):
         "ray_auralab_audio_seconds_processed_total": lambda s: any(v > 1.0 for _, v in s),
         "ray_auralab_batch_size_count": lambda s: any(v >= 1 for _, v in s),
         "ray_auralab_realtime_factor_count": lambda s: any(v >= 1 for _, v in s),
-        "ray_auralab_tasks_total": lambda s: any('status="completed"' in l and v >= 1 for l, v in s),
-        "ray_auralab_task_latency_seconds_count": lambda s: any('engine="whisperx"' in l for l, _ in s),
+        "ray_auralab_tasks_total": lambda s: any('status="completed"' in tags and v >= 1 for tags, v in s),
+        "ray_auralab_task_latency_seconds_count": lambda s: any('engine="whisperx"' in tags for tags, _ in s),
         "ray_auralab_queue_depth": lambda s: len(s) > 0,
     }
     deadline, text, missing = time.monotonic() + 60, "", list(wanted)

@@ -77,7 +77,7 @@ def test_task_lifecycle_and_listing(store):
     ids = [keys.new_task_id() for _ in range(3)]
     for task_id in ids:
         tasks.create(TaskRecord(task_id=task_id, filename="a.wav"))
-    assert [r.task_id for r in tasks.list()] == list(reversed(ids))
+    assert [r.task_id for r in tasks.newest()] == list(reversed(ids))
     assert tasks.unfinished_ids() == ids
 
     claimed = tasks.claim(ids[0], owner="runner-1", lease_s=30, max_attempts=3)
@@ -91,8 +91,8 @@ def test_task_lifecycle_and_listing(store):
     with pytest.raises(IllegalTransition):
         tasks.transition(ids[0], TaskStatus.PROCESSING)
     assert ids[0] not in tasks.unfinished_ids()
-    assert [r.task_id for r in tasks.list(status=TaskStatus.QUEUED)] == [ids[2], ids[1]]
-    assert [r.task_id for r in tasks.list(limit=1)] == [ids[2]]
+    assert [r.task_id for r in tasks.newest(status=TaskStatus.QUEUED)] == [ids[2], ids[1]]
+    assert [r.task_id for r in tasks.newest(limit=1)] == [ids[2]]
 
     tasks.delete(ids[1])
     with pytest.raises(TaskNotFound):

@@ -50,8 +50,6 @@ def drift_problems(local: Doc, cluster: Doc) -> list[str]:
     return problems
 
 
-
-
 # ------------------------------------------------------------------- placement of Serve replicas
 
 

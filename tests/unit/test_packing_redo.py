@@ -37,5 +37,9 @@ def test_dropped_clips_are_decoded_alone():
     engine = DroppingEngine()
     items = [ChunkRequest(audio=np.full(16000 * 3, 0.1, np.float32), language="en") for _ in range(3)]
     results = engine.transcribe_batch(items)
-    assert [[w.word for s in r.segments for w in s.words] for r in results] == [["clip0"], ["clip1"], ["clip2"]]
+    assert [[w.word for s in r.segments for w in s.words] for r in results] == [
+        ["clip0"],
+        ["clip1"],
+        ["clip2"],
+    ]
     assert engine.decoded_windows == [3, 1, 1]  # one packed pass, then the two lost clips alone

@@ -82,7 +82,12 @@ def test_language_is_detected_once_per_recording(tmp_path):
 def test_stages_are_reported_in_the_old_order(tmp_path):
     _, _, reports = run(tmp_path, [(1.0, 11.0), (40.0, 45.0)], diarize=True, num_speakers=2)
     stages = [s for s, _ in reports]
-    order = ["transcription_completed", "alignment_processing", "alignment_completed", "diarization_processing"]
+    order = [
+        "transcription_completed",
+        "alignment_processing",
+        "alignment_completed",
+        "diarization_processing",
+    ]
     assert [s for s in stages if s in order] == order
     progress = [p for _, p in reports]
     assert progress == sorted(progress)
