@@ -6,8 +6,6 @@ it needs.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ray.serve import Application
 
 from deployments.aligner import Aligner
@@ -31,5 +29,4 @@ def build_app(args: AppArgs) -> Application:
     aligner = Aligner.bind(args.models) if args.models.align_models else None
     runner = TaskRunner.bind(args, transcribers, diarizer, aligner)
     vivo = {"chat": VivoChat.bind(args.vivo), "tts": VivoTTS.bind(args.vivo)}
-    extras: dict[str, Any] = {}
-    return Gateway.bind(args, runner, vivo, **extras)
+    return Gateway.bind(args, runner, vivo)

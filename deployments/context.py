@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -22,7 +22,6 @@ class GatewayContext:
     tasks: TaskStore
     runner: Any = None
     vivo: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
     async def io(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking storage work off the event loop."""

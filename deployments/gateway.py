@@ -33,11 +33,9 @@ def open_storage(s: StorageArgs) -> ObjectStore:
 class Gateway:
     """Each replica builds its own FastAPI app around its own context (handles, storage, args)."""
 
-    def __init__(self, args: AppArgs, runner: Any = None, vivo: Any = None, **extras: Any):
+    def __init__(self, args: AppArgs, runner: Any = None, vivo: Any = None):
         store = open_storage(args.storage)
-        self.ctx = GatewayContext(
-            args=args, store=store, tasks=TaskStore(store), runner=runner, vivo=vivo, extras=extras
-        )
+        self.ctx = GatewayContext(args=args, store=store, tasks=TaskStore(store), runner=runner, vivo=vivo)
         logger.info("Gateway ready: storage=%r, models=%s", store, args.models.names)
 
     def __serve_build_asgi_app__(self) -> FastAPI:

@@ -173,12 +173,7 @@ class TaskRunner:
 
 
 def default_handlers() -> dict[str, TaskHandler]:
+    from deployments.bluelm_task import run_bluelm_task
     from deployments.whisperx_task import run_whisperx_task
 
-    handlers: dict[str, TaskHandler] = {"whisperx": run_whisperx_task}
-    try:
-        from deployments.bluelm_task import run_bluelm_task
-    except ImportError:  # the vivo engine is optional in a build without it
-        return handlers
-    handlers["bluelm"] = run_bluelm_task
-    return handlers
+    return {"whisperx": run_whisperx_task, "bluelm": run_bluelm_task}
