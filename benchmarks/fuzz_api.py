@@ -4,20 +4,16 @@ Not a pytest test. Every operation gets generated requests (valid and invalid by
 every answer is checked: no 5xx other than 503 (a dependency down, with Retry-After), errors in our
 JSON shape, no secret or traceback in any body or header, no request slower than the bound.
 
-    .venv/bin/python benchmarks/fuzz_api.py                    # starts moto + emulator + Serve here
-    .venv/bin/python benchmarks/fuzz_api.py --url http://127.0.0.1:8888 [--api-key KEY]
+    .venv/bin/python -m benchmarks.fuzz_api                  # starts moto + emulator + Serve here
+    .venv/bin/python -m benchmarks.fuzz_api --url http://127.0.0.1:8888 [--api-key KEY]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from collections import Counter
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SLOW_S = 30.0
 

@@ -2,8 +2,8 @@
 
 Not a pytest test: it prints figures measured in one run.
 
-    .venv/bin/python benchmarks/load_test.py                 # starts moto + Ray Serve itself
-    .venv/bin/python benchmarks/load_test.py --url http://127.0.0.1:8888 [--api-key KEY]
+    .venv/bin/python -m benchmarks.load_test               # starts moto + Ray Serve itself
+    .venv/bin/python -m benchmarks.load_test --url http://127.0.0.1:8888 [--api-key KEY]
 
 Counts and time are bounded (--tasks, --light, --deadline). Printed: accepted, rejected (503/429),
 other errors, completed, failed, lost (accepted but never finished or vanished: must be 0), p50/p95
@@ -17,15 +17,12 @@ import argparse
 import asyncio
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.helpers.speech import say
 
