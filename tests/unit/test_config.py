@@ -72,3 +72,12 @@ def test_inconsistent_args_are_refused(args, fragment):
 def test_relative_local_root_is_pinned_where_the_app_is_built(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert AppArgs.model_validate({"storage": {"root": "data"}}).storage.root == str(tmp_path / "data")
+
+
+def test_the_local_config_fits_on_two_cores():
+    """`make run` must start on a 2-core machine: logical CPUs of all replicas stay below 2."""
+    config = yaml.safe_load((ROOT / "serve_config.yaml").read_text())
+    deployments = config["applications"][0]["deployments"]
+    total = sum(d.get("num_replicas", 1) * d["ray_actor_options"]["num_cpus"] for d in deployments)
+    assert total <= 1.5, total
+    assert all(d["ray_actor_options"].get("num_gpus", 0) == 0 for d in deployments)
