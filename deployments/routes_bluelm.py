@@ -19,6 +19,7 @@ from deployments.context import GatewayContext, get_context
 from deployments.errors import BadRequest, NotFound, ResultNotReady
 from deployments.results import result_key
 from deployments.tasks_api import create_task, get_record, parse_status, receive_audio
+from deployments.uploads import multipart_openapi
 from deployments.vivo_schemas import BlueLMTaskInfo
 from storage import ObjectNotFound, TaskNotFound, TaskRecord, TaskStatus
 
@@ -85,7 +86,7 @@ async def list_tasks(ctx: GatewayContext, status: str | None, limit: int = 50) -
     return {"tasks": [task_info(r) for r in records], "total": len(records)}
 
 
-@router.post("/bluelm/transcription")
+@router.post("/bluelm/transcription", openapi_extra=multipart_openapi())
 async def transcription(request: Request, ctx: GatewayContext = Depends(get_context)) -> dict[str, str]:
     """Upload audio (multipart field ``file``) for BlueLM transcription; answers ``{"task_id"}``."""
     return await submit(request, ctx)

@@ -16,7 +16,8 @@ router = APIRouter(tags=["unified"])
 WHISPERX_ACTIONS = ("submit", "status", "download", "list", "models")
 
 
-@router.api_route("/model", methods=["GET", "POST"])
+@router.get("/model", operation_id="model_get")
+@router.post("/model", operation_id="model_post")
 async def model_route(request: Request, ctx: GatewayContext = Depends(get_context)) -> Any:
     params = request.query_params
     model = params.get("model", "").strip().lower()

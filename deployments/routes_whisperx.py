@@ -18,6 +18,7 @@ from deployments.tasks_api import (
     receive_audio,
     resolve_file_type,
 )
+from deployments.uploads import multipart_openapi
 from models.catalog import CATALOG, get_spec
 from storage import TaskRecord, TaskStatus
 
@@ -91,7 +92,20 @@ async def submit(request: Request, ctx: GatewayContext) -> TaskRecord:
     return await create_task(ctx, form, ENGINE, options)
 
 
-@router.post("/whisperx/process")
+WHISPERX_FORM = multipart_openapi(
+    enable_word_timestamps="true (default) or false",
+    enable_speaker_diarization="true or false (default)",
+    model_name="a served model (default: the first one)",
+    language="a Whisper language code; detected when absent",
+    task="transcribe (default) or translate",
+    num_speakers="exact speaker count, 1-20",
+    min_speakers="lower bound for the speaker count",
+    max_speakers="upper bound for the speaker count",
+    compute_type="accepted for compatibility; set per deployment",
+)
+
+
+@router.post("/whisperx/process", openapi_extra=WHISPERX_FORM)
 async def process(request: Request, ctx: GatewayContext = Depends(get_context)) -> dict[str, Any]:
     """Upload audio/video (multipart field ``file``) and start a transcription task."""
     record = await submit(request, ctx)
@@ -103,7 +117,7 @@ async def process(request: Request, ctx: GatewayContext = Depends(get_context)) 
     }
 
 
-@router.post("/whisperx")
+@router.post("/whisperx", openapi_extra=WHISPERX_FORM)
 async def process_legacy(request: Request, ctx: GatewayContext = Depends(get_context)) -> dict[str, str]:
     """The old Go gateway's submit route: answers only the task id."""
     record = await submit(request, ctx)

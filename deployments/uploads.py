@@ -165,3 +165,12 @@ async def receive_multipart(
 
 def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):g} MB"
+
+
+def multipart_openapi(**fields: str) -> dict:
+    """OpenAPI for a route that parses its multipart body itself: a binary ``file`` plus text fields
+    (name -> description), so /docs and generated clients show the real form."""
+    properties: dict = {"file": {"type": "string", "format": "binary", "description": "audio or video"}}
+    properties |= {name: {"type": "string", "description": text} for name, text in fields.items()}
+    schema = {"type": "object", "properties": properties, "required": ["file"]}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
