@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from deployments.config import AppArgs
-from deployments.errors import ApiError, BadRequest, error_response
+from deployments.errors import ApiError, BadRequest, error_response, validation_message
 from deployments.security import install_security
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -66,11 +66,8 @@ def create_api(args: AppArgs) -> FastAPI:
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg', 'invalid')}"
-            for e in exc.errors()[:5]
-        )
-        return error_response(BadRequest(f"Invalid request: {problems}"), request_id(request))
+        # Locations start with where the value came from ("body", "query"): drop that part.
+        return error_response(BadRequest(validation_message(exc.errors(), skip=1)), request_id(request))
 
     @api.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -55,6 +55,13 @@ def vivo_client(runner: TaskRunner) -> VivoClient:
     return client
 
 
+async def close_vivo_client(runner: TaskRunner) -> None:
+    """Close the runner replica's vivo client, if it made one (on replica shutdown)."""
+    client = _CLIENTS.pop(runner, None)
+    if client is not None:
+        await client.aclose()
+
+
 async def run_bluelm_task(record: TaskRecord, runner: TaskRunner) -> None:
     client = vivo_client(runner)
     try:
@@ -179,5 +186,3 @@ async def _finish(record: TaskRecord, runner: TaskRunner, sentences: list[LasrSe
         language=transcript.language,
         duration_s=transcript.duration,
     )
-    if runner.args.runner.delete_uploads:
-        await asyncio.to_thread(runner.store.delete, record.upload_key)

@@ -8,6 +8,8 @@ exceptions survive pickling across Ray handles. Anything else is a bug: 500 with
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from fastapi.responses import JSONResponse
 
@@ -50,6 +52,7 @@ class ServiceUnavailable(ApiError):
     retry_after = 5
 
 
+_INTERNAL_MESSAGE = "An unexpected error occurred. Please try again later."
 _RAY_UNAVAILABLE = {
     "BackPressureError": "The service is at capacity",
     "DeploymentUnavailableError": "A backend deployment is not running",
@@ -65,12 +68,14 @@ def classify(exc: BaseException) -> tuple[int, str, str, int | None]:
     status = getattr(exc, "status", None)
     code = getattr(exc, "code", None)
     if isinstance(status, int) and isinstance(code, str) and 400 <= status < 600:
+        if status == 500:  # ours to fix (a bug, a refused storage call): its text is internal
+            return 500, code, _INTERNAL_MESSAGE, None
         retry = getattr(exc, "retry_after", None) if status in (429, 503) else None
         return status, code, _message(exc), retry
     for klass in type(exc).__mro__:
         if klass.__name__ in _RAY_UNAVAILABLE:
             return 503, "service_unavailable", _RAY_UNAVAILABLE[klass.__name__] + "; try again shortly", 5
-    return 500, "internal_error", "An unexpected error occurred. Please try again later.", None
+    return 500, "internal_error", _INTERNAL_MESSAGE, None
 
 
 def _message(exc: BaseException) -> str:
@@ -82,9 +87,19 @@ def _message(exc: BaseException) -> str:
     return text.splitlines()[0][:500] if text else type(exc).__name__
 
 
+def validation_message(errors: Iterable[Mapping[str, Any]], skip: int = 0) -> str:
+    """Pydantic's problems as one line, by field (``skip`` leading parts of each location), at most
+    five. Never the input values: a rejected field may be the caller's key."""
+    problems = [
+        f"{'.'.join(str(p) for p in tuple(e.get('loc', ()))[skip:]) or 'body'}: {e.get('msg', 'invalid')}"
+        for e in list(errors)[:5]
+    ]
+    return f"Invalid request: {'; '.join(problems)}"
+
+
 def error_response(exc: BaseException, request_id: str) -> JSONResponse:
     status, code, message, retry_after = classify(exc)
-    if status >= 500 and code == "internal_error":
+    if status == 500:
         logger.error("request %s failed: %s", request_id, type(exc).__name__, exc_info=exc)
     else:
         logger.info("request %s -> %s %s", request_id, status, code)

@@ -40,7 +40,7 @@ def sweep_expired(tasks: TaskStore, ttl_s: float, now: float | None = None) -> S
     now = time.time() if now is None else now
     cutoff = now - ttl_s
     report = SweepReport()
-    ids = sorted(_ids(tasks, keys.TASKS_PREFIX))
+    ids = tasks.task_ids()
     for task_id in ids:  # oldest first: a task created after the cutoff cannot have finished before it
         if created_at(task_id) > cutoff:
             break
@@ -57,11 +57,6 @@ def sweep_expired(tasks: TaskStore, ttl_s: float, now: float | None = None) -> S
             report.tasks_deleted += 1
     report.orphans_deleted = _sweep_orphans(tasks, set(ids), cutoff)
     return report
-
-
-def _ids(tasks: TaskStore, prefix: str) -> list[str]:
-    found = (keys.task_id_from_key(info.key, prefix) for info in tasks.store.list(prefix))
-    return [i for i in found if i]
 
 
 def _sweep_orphans(tasks: TaskStore, known: set[str], cutoff: float) -> int:

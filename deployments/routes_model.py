@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from deployments import routes_whisperx as whisperx
 from deployments.context import GatewayContext, get_context
 from deployments.errors import BadRequest
-from deployments.tasks_api import get_record, parse_status
+from deployments.tasks_api import get_record
 
 router = APIRouter(tags=["unified"])
 WHISPERX_ACTIONS = ("submit", "status", "download", "list", "models")
@@ -45,9 +45,7 @@ async def _whisperx(action: str, request: Request, ctx: GatewayContext) -> Any:
     if action == "models":
         return await whisperx.list_models(ctx)
     if action == "list":
-        limit = _limit(params.get("limit"))
-        records = await ctx.io(ctx.tasks.newest, parse_status(params.get("status")), limit, whisperx.ENGINE)
-        return {"success": True, "tasks": [whisperx.task_summary(r) for r in records], "total": len(records)}
+        return await whisperx.list_tasks(params.get("status"), _limit(params.get("limit")), ctx)
     task_id = params.get("task_id", "").strip()
     if not task_id:
         raise BadRequest("task_id parameter is required")

@@ -19,9 +19,17 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
+from pydantic import ValidationError
 
 from deployments.context import GatewayContext, get_context
-from deployments.errors import ApiError, BadRequest, PayloadTooLarge, ServiceUnavailable, classify
+from deployments.errors import (
+    ApiError,
+    BadRequest,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    classify,
+    validation_message,
+)
 from deployments.uploads import receive_multipart
 from deployments.vivo_schemas import (
     ChatData,
@@ -232,13 +240,16 @@ async def chat_multimodal(request: Request, ctx: GatewayContext = Depends(get_co
     limits = ctx.args.limits
     max_image = int(limits.max_image_mb * 1024 * 1024)
     fields, image, has_image = await _receive_form(request, max_image)
-    body = ChatRequest(
-        message=fields.get("message", ""),
-        session_id=fields.get("session_id") or None,
-        history_messages=_history_field(fields.get("history_messages", "")),
-        app_id=fields.get("app_id"),
-        app_key=fields.get("app_key"),
-    )
+    try:  # the JSON routes get this check from FastAPI; a form is validated here, a 400 alike
+        body = ChatRequest(
+            message=fields.get("message", ""),
+            session_id=fields.get("session_id") or None,
+            history_messages=_history_field(fields.get("history_messages", "")),
+            app_id=fields.get("app_id"),
+            app_key=fields.get("app_key"),
+        )
+    except ValidationError as exc:
+        raise BadRequest(validation_message(exc.errors())) from None
     messages = _chat_messages(body, ctx)
     session_id = body.session_id or str(uuid.uuid4())
     handle = _handle(ctx, "chat")

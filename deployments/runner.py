@@ -64,6 +64,15 @@ class TaskRunner:
         self._wake.set()
         return len(self.active)
 
+    async def __del__(self) -> None:
+        """Serve calls this when the replica stops: stop looking for work, close the vivo client."""
+        from deployments.bluelm_task import close_vivo_client
+
+        for task in (getattr(self, "_scanner", None), getattr(self, "_janitor", None)):
+            if task is not None:
+                task.cancel()
+        await close_vivo_client(self)
+
     def check_health(self) -> None:
         if self._scanner.done():
             raise RuntimeError("the task scanner stopped")
@@ -111,6 +120,8 @@ class TaskRunner:
         beat = asyncio.create_task(self._heartbeat(task_id, work))
         try:
             await work
+            if self.args.runner.delete_uploads:
+                await asyncio.to_thread(self.store.delete, record.upload_key)
             self._finished(record, TaskStatus.COMPLETED)
         except (LeaseLost, TaskNotFound, asyncio.CancelledError):
             logger.info("task %s: lease lost or task deleted; leaving it", task_id)
@@ -139,7 +150,7 @@ class TaskRunner:
             logger.warning("task %s: %s; releasing it for another attempt", record.task_id, message)
             await asyncio.to_thread(self._release, record.task_id, message)
             return
-        if status >= 500 and code == "internal_error":
+        if status == 500:  # ours: log it whole, tell the user no internals
             logger.error("task %s failed", record.task_id, exc_info=exc)
             message = "Processing failed because of an internal error"
         try:

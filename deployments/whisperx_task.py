@@ -103,5 +103,3 @@ async def run_whisperx_task(record: TaskRecord, runner: TaskRunner) -> None:
         language=result.transcript.language,
         duration_s=result.transcript.duration,
     )
-    if runner.args.runner.delete_uploads:
-        await asyncio.to_thread(runner.store.delete, record.upload_key)

@@ -105,6 +105,9 @@ async def _transcribe_chunks(
     report: Report,
 ) -> list[Segment]:
     gate = asyncio.Semaphore(options.chunk_concurrency)
+    # One progress report at a time: concurrent ones would race on the stored record, and a slower
+    # earlier write could land last and move the progress back.
+    reporting = asyncio.Lock()
     done = 0
 
     async def one(start: float, end: float) -> list[Segment]:
@@ -117,10 +120,11 @@ async def _transcribe_chunks(
         )
         async with gate:
             result = await stages.transcribe(request)
-        done += 1
-        progress = 10 + int(60 * done / len(chunks))
-        message = f"Transcribed {done}/{len(chunks)} chunks"
-        await report("transcription_processing", progress, message, None, None)
+        async with reporting:
+            done += 1
+            progress = 10 + int(60 * done / len(chunks))
+            message = f"Transcribed {done}/{len(chunks)} chunks"
+            await report("transcription_processing", progress, message, None, None)
         return [segment.shifted(start) for segment in result.segments]
 
     per_chunk = await asyncio.gather(*(one(s, e) for s, e in chunks))

@@ -119,21 +119,22 @@ class S3Store(ObjectStore):
                 extra["IfMatch"] = if_match
             if if_none_match:
                 extra["IfNoneMatch"] = "*"
-            self._call("put", key, self._client.put_object, Key=self._key(key), Body=body, **extra)
-        else:
-            reader = _CappedReader(iter_source(data), max_bytes)
-            try:
-                self._client.upload_fileobj(
-                    reader, self.bucket, self._key(key), ExtraArgs=extra or None, Config=self._transfer
-                )
-            except ObjectTooLarge:
-                raise
-            except ClientError as exc:
-                raise self._translate(exc, "upload", key) from None
-            except (BotoCoreError, Exception) as exc:
-                if isinstance(exc.__cause__ or exc.__context__, ObjectTooLarge) or reader.overflowed:
-                    raise ObjectTooLarge(f"more than {max_bytes} bytes") from None
-                raise StorageUnavailable(f"upload of {key!r} failed: {type(exc).__name__}") from None
+            resp = self._call("put", key, self._client.put_object, Key=self._key(key), Body=body, **extra)
+            # The answer's ETag is this write's; a HEAD afterwards could see a later writer's.
+            return ObjectInfo(key, len(body), str(resp.get("ETag", "")), content_type=content_type)
+        reader = _CappedReader(iter_source(data), max_bytes)
+        try:
+            self._client.upload_fileobj(
+                reader, self.bucket, self._key(key), ExtraArgs=extra or None, Config=self._transfer
+            )
+        except ObjectTooLarge:
+            raise
+        except ClientError as exc:
+            raise self._translate(exc, "upload", key) from None
+        except Exception as exc:  # BotoCoreError, or the reader's error wrapped by the transfer
+            if isinstance(exc.__cause__ or exc.__context__, ObjectTooLarge) or reader.overflowed:
+                raise ObjectTooLarge(f"more than {max_bytes} bytes") from None
+            raise StorageUnavailable(f"upload of {key!r} failed: {type(exc).__name__}") from None
         return self.head(key)
 
     def get(self, key: str) -> tuple[bytes, ObjectInfo]:

@@ -78,10 +78,12 @@ class TaskStore:
             new.updated_at = time.time()
             try:
                 self.store.put(keys.task_key(task_id), _dump(new), if_match=etag)
-            except PreconditionFailed:
+            except (PreconditionFailed, ObjectNotFound):  # changed, or deleted (S3 may answer 404)
                 continue
             if new.status.terminal and not current.status.terminal:
-                self.store.delete(keys.queue_key(task_id))
+                # The record is written: a marker left behind is removed by the next claim of it.
+                with contextlib.suppress(StorageError):
+                    self.store.delete(keys.queue_key(task_id))
             return new
         raise StorageError(f"task {task_id} is updated too often to write")
 
@@ -114,12 +116,12 @@ class TaskStore:
         Returns the claimed record, or None if someone else holds a live lease or the task ended.
         A task that has used up its attempts is failed with the reason instead.
         """
-        claimed = False
+        claimed = ended = False
 
         def mutate(record: TaskRecord) -> TaskRecord | None:
-            nonlocal claimed
-            claimed = False
-            if record.status.terminal or not record.lease_expired(lease_s):
+            nonlocal claimed, ended
+            claimed, ended = False, record.status.terminal
+            if ended or not record.lease_expired(lease_s):
                 return None
             if record.attempts >= max_attempts:
                 return _give_up(record)
@@ -140,6 +142,8 @@ class TaskStore:
         except TaskNotFound:
             self.store.delete(keys.queue_key(task_id))
             return None
+        if ended:  # its marker outlived it (that delete failed): stop finding it
+            self.store.delete(keys.queue_key(task_id))
         return record if claimed else None
 
     def heartbeat(self, task_id: str, owner: str, **changes: object) -> TaskRecord:
@@ -167,6 +171,10 @@ class TaskStore:
                 if len(found) >= limit:
                     break
         return found
+
+    def task_ids(self) -> list[str]:
+        """Ids of every stored task, oldest first."""
+        return list(self._ids(keys.TASKS_PREFIX, newest_first=False))
 
     def unfinished_ids(self) -> list[str]:
         """Ids of tasks not yet completed or failed, oldest first."""
