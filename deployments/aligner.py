@@ -18,6 +18,7 @@ from models.results import Transcript
 @serve.deployment(max_ongoing_requests=8, ray_actor_options={"num_cpus": 1})
 class Aligner:
     def __init__(self, models: ModelsArgs, device: str = "cpu"):
+        models.apply_hub_mode()
         dirs = {lang: Path(path).expanduser() for lang, path in models.align_models.items()}
         self.aligner = WordAligner(dirs, device=device)
         self._lock = threading.Lock()

@@ -72,6 +72,15 @@ class ModelsArgs(_Args):
             raise ValueError(f"models.default {self.default!r} is not in models.served {names}")
         return self
 
+    def apply_hub_mode(self) -> None:
+        """Tell the Hugging Face libraries whether a hub is reachable, before any of them loads:
+        offline, every hub lookup fails at once instead of retrying for minutes. Called in each
+        model replica's constructor (the environment of the process that built the app does not
+        reach the replicas)."""
+        import os
+
+        os.environ["HF_HUB_OFFLINE"] = "0" if self.hub_online else "1"
+
     @property
     def default_model(self) -> str:
         return self.default or self.served[0].model

@@ -24,6 +24,7 @@ class Diarizer:
     ask for speakers say why instead of hanging, and everything else keeps working."""
 
     def __init__(self, args: DiarizationArgs, models: ModelsArgs):
+        models.apply_hub_mode()
         self._unavailable: str | None = None
         self._lock = threading.Lock()
         try:

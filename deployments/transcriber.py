@@ -45,6 +45,7 @@ class Transcriber:
         engine_factory: EngineFactory | None = None,
     ):
         self.args = model
+        models.apply_hub_mode()
         started = time.monotonic()
         model_dir = _resolve_weights(model, models, storage)
         self.engine = (engine_factory or WhisperEngine)(

@@ -81,3 +81,12 @@ def test_the_local_config_fits_on_two_cores():
     total = sum(d.get("num_replicas", 1) * d["ray_actor_options"]["num_cpus"] for d in deployments)
     assert total <= 1.5, total
     assert all(d["ray_actor_options"].get("num_gpus", 0) == 0 for d in deployments)
+
+
+@pytest.mark.parametrize(("online", "expected"), [(False, "1"), (True, "0")])
+def test_model_replicas_set_the_hub_mode_from_config(monkeypatch, online, expected):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "unset")
+    AppArgs.model_validate({"models": {"hub_online": online}}).models.apply_hub_mode()
+    import os
+
+    assert os.environ["HF_HUB_OFFLINE"] == expected
