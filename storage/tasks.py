@@ -37,6 +37,15 @@ class LeaseLost(StorageError):
 Mutation = Callable[[TaskRecord], TaskRecord | None]
 
 
+class RecordBusy(StorageError):
+    """Too many writers raced on one record: we are saturated, the caller may try again shortly."""
+
+    code = "record_busy"
+    status = 503
+    retry_after = 1
+    retryable = True
+
+
 class TaskStore:
     def __init__(self, store: ObjectStore, max_update_attempts: int = 20):
         self.store = store
@@ -85,7 +94,7 @@ class TaskStore:
                 with contextlib.suppress(StorageError):
                     self.store.delete(keys.queue_key(task_id))
             return new
-        raise StorageError(f"task {task_id} is updated too often to write")
+        raise RecordBusy(f"task {task_id} is being updated by too many writers; try again shortly")
 
     def transition(
         self, task_id: str, status: TaskStatus, *, owner: str | None = None, **changes: object
