@@ -121,12 +121,18 @@ def _wait_healthy(url: str, timeout_s: float = 120.0) -> None:
     raise RuntimeError("the Serve app did not become healthy")
 
 
-def wait_for_status(client: httpx.Client, task_id: str, statuses: set[str], timeout_s: float = 300.0) -> dict:
+def wait_for_status(
+    client: httpx.Client,
+    task_id: str,
+    statuses: set[str],
+    timeout_s: float = 300.0,
+    route: str = "/whisperx/status/",
+) -> dict:
     """Poll a task like the app does, until it reaches one of ``statuses`` (bounded)."""
     deadline = time.monotonic() + timeout_s
     body: dict = {}
     while time.monotonic() < deadline:
-        body = client.get(f"/whisperx/status/{task_id}").json()
+        body = client.get(f"{route}{task_id}").json()
         if body.get("status") in statuses:
             return body
         time.sleep(0.5)

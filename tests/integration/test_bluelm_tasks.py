@@ -15,7 +15,7 @@ import pytest
 
 from storage import TaskRecord, TaskStore, keys, open_store
 from tests.emulator.lasr_routes import expected_sentences
-from tests.integration.conftest import TEST_APP_ID, TEST_APP_KEY
+from tests.integration.conftest import TEST_APP_ID, TEST_APP_KEY, wait_for_status
 
 pytestmark = pytest.mark.integration
 
@@ -61,14 +61,7 @@ def submit(
 
 
 def wait_status(client: httpx.Client, task_id: str, statuses: set[str], timeout_s: float = 60) -> dict:
-    deadline = time.monotonic() + timeout_s
-    body: dict = {}
-    while time.monotonic() < deadline:
-        body = client.get(f"/bluelm/transcription/status/{task_id}").json()
-        if body.get("status") in statuses:
-            return body
-        time.sleep(0.3)
-    raise AssertionError(f"task {task_id} stuck at {body}")
+    return wait_for_status(client, task_id, statuses, timeout_s, route="/bluelm/transcription/status/")
 
 
 def test_transcription_runs_to_completed_with_vivo_sentences(client, serve_app):
